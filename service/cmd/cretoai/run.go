@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/cretoai/monitor/service/internal/api"
+	"github.com/cretoai/monitor/service/internal/config"
+	"github.com/cretoai/monitor/service/internal/jobs"
+	"github.com/cretoai/monitor/service/internal/ledger"
+	"github.com/cretoai/monitor/service/internal/store"
+)
+
+// run is the whole program; main only wires the process to it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.Parse(args, getenv, stderr)
+	if errors.Is(err, config.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	log := newLogger(cfg, stderr)
+
+	if cfg.APIToken == "" {
+		b := make([]byte, 24)
+		if _, err := rand.Read(b); err != nil {
+			return fmt.Errorf("generate api token: %w", err)
+		}
+		cfg.APIToken = hex.EncodeToString(b)
+		log.Warn("no API token configured; generated one for this run (set CRETOAI_API_TOKEN to keep one)", "api_token", cfg.APIToken)
+	}
+
+	st, err := store.Open(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	book, err := ledger.Open(cfg.Ledger, st, log, ledger.Options{})
+	if err != nil {
+		return err
+	}
+
+	var wg sync.WaitGroup
+	ledgerCtx, stopLedger := context.WithCancel(context.WithoutCancel(ctx))
+	defer func() {
+		stopLedger()
+		wg.Wait()
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		book.Run(ledgerCtx)
+	}()
+
+	runner := jobs.New(book, cfg.Jobs, log)
+	if err := runner.CatchUp(ctx); err != nil {
+		return fmt.Errorf("catch up scheduled work: %w", err)
+	}
+	jobsCtx, stopJobs := context.WithCancel(ctx)
+	defer stopJobs()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		runner.Run(jobsCtx)
+	}()
+
+	handler := api.New(book, log, api.Options{
+		Token: cfg.APIToken,
+		Ready: func() error {
+			switch {
+			case st.Ping() != nil:
+				return errors.New("store is not readable")
+			case !book.Ready():
+				return errors.New("ledger is not committing")
+			case !runner.Running():
+				return errors.New("scheduled jobs are not running")
+			}
+			return nil
+		},
+	})
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("cretoai listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "nodes", book.NodeCount())
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Error("shutdown: in-flight requests did not finish", "err", err)
+	}
+	stopJobs()
+	stopLedger()
+	wg.Wait()
+	log.Info("stopped")
+	return nil
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
