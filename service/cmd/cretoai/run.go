@@ -13,11 +13,21 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/exporter-toolkit/web"
+
 	"github.com/cretoai/monitor/service/internal/api"
 	"github.com/cretoai/monitor/service/internal/config"
 	"github.com/cretoai/monitor/service/internal/jobs"
 	"github.com/cretoai/monitor/service/internal/ledger"
+	"github.com/cretoai/monitor/service/internal/metrics"
 	"github.com/cretoai/monitor/service/internal/store"
+)
+
+// Set at build time with -ldflags "-X main.version=… -X main.revision=…".
+var (
+	version  = "dev"
+	revision = "unknown"
 )
 
 // run is the whole program; main only wires the process to it.
@@ -40,12 +50,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Warn("no API token configured; generated one for this run (set CRETOAI_API_TOKEN to keep one)", "api_token", cfg.APIToken)
 	}
 
+	reg := prometheus.NewRegistry()
+	mx, err := metrics.New(reg, metrics.Options{Version: version, Revision: revision, DisabledFamilies: cfg.MetricsDisable, Log: log})
+	if err != nil {
+		return err
+	}
+
 	st, err := store.Open(cfg.DataDir)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	book, err := ledger.Open(cfg.Ledger, st, log, ledger.Options{})
+	book, err := ledger.Open(cfg.Ledger, st, log, ledger.Options{Observer: mx})
 	if err != nil {
 		return err
 	}
@@ -63,6 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}()
 
 	runner := jobs.New(book, cfg.Jobs, log)
+	runner.OnRun = mx.JobRan
 	if err := runner.CatchUp(ctx); err != nil {
 		return fmt.Errorf("catch up scheduled work: %w", err)
 	}
@@ -73,9 +90,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer wg.Done()
 		runner.Run(jobsCtx)
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		mx.SampleScores(jobsCtx, book, cfg.ScoreSamplePeriod)
+	}()
+
+	metricsHandler := mx.Handler(book)
+	apiMetrics := metricsHandler
+	if cfg.MetricsAddr != "" {
+		apiMetrics = nil // served by its own listener below
+	}
 
 	handler := api.New(book, log, api.Options{
-		Token: cfg.APIToken,
+		Token:      cfg.APIToken,
+		Metrics:    apiMetrics,
+		Instrument: mx.Instrument,
 		Ready: func() error {
 			switch {
 			case st.Ping() != nil:
@@ -100,9 +130,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("cretoai listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "nodes", book.NodeCount())
+	log.Info("cretoai listening", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "nodes", book.NodeCount(), "version", version)
+
+	var metricsSrv *http.Server
+	if cfg.MetricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", mx.Instrument("/metrics", metricsHandler))
+		metricsSrv = &http.Server{Addr: cfg.MetricsAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		flags := &web.FlagConfig{WebListenAddresses: &[]string{cfg.MetricsAddr}, WebConfigFile: &cfg.WebConfigFile}
+		go func() { served <- web.ListenAndServe(metricsSrv, flags, log) }()
+		log.Info("metrics listening", "addr", cfg.MetricsAddr, "web_config_file", cfg.WebConfigFile)
+	}
 
 	select {
 	case err := <-served:
@@ -114,6 +155,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
 		log.Error("shutdown: in-flight requests did not finish", "err", err)
+	}
+	if metricsSrv != nil {
+		if err := metricsSrv.Shutdown(shutCtx); err != nil {
+			log.Error("shutdown: metrics listener", "err", err)
+		}
 	}
 	stopJobs()
 	stopLedger()

@@ -42,6 +42,10 @@ func New(l *ledger.Ledger, log *slog.Logger, opts Options) http.Handler {
 		instrument = func(_ string, h http.Handler) http.Handler { return h }
 	}
 	r := mux.NewRouter()
+	// Route the path as sent: mux's path cleaning would answer ids made of
+	// dots ("." and "..", valid node ids) and "//" with a redirect instead
+	// of reaching the handler or a JSON 404.
+	r.SkipClean(true)
 	r.NotFoundHandler = instrument("unmatched", http.HandlerFunc(s.notFound))
 	r.MethodNotAllowedHandler = instrument("unmatched", http.HandlerFunc(s.methodNotAllowed))
 	route := func(method, path string, h http.Handler) {

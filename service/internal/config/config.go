@@ -29,6 +29,13 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	Ledger          ledger.Config
 	Jobs            jobs.Periods
+	// MetricsAddr, when set, serves /metrics on its own listener (secured by
+	// WebConfigFile) instead of the API listener.
+	MetricsAddr   string
+	WebConfigFile string
+	// MetricsDisable lists per-node metric families not to expose.
+	MetricsDisable    []string
+	ScoreSamplePeriod time.Duration
 }
 
 // EnvName is the environment variable of a flag: --max-nodes is
@@ -82,6 +89,18 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	fs.Float64Var(&c.Ledger.Rewards.UptimeThreshold, "uptime-threshold", c.Ledger.Rewards.UptimeThreshold, "epoch uptime at or above which a node earns the bonus, in [0,1]")
 	fs.IntVar(&c.Ledger.MaxEpochCatchUp, "max-epoch-catch-up", c.Ledger.MaxEpochCatchUp, "most scheduled epochs run at start after downtime")
 	fs.DurationVar(&c.Ledger.IdempotencyTTL, "idempotency-ttl", c.Ledger.IdempotencyTTL, "how long idempotency keys are remembered")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve /metrics on this separate address instead of the API listener")
+	fs.StringVar(&c.WebConfigFile, "web-config-file", "", "Prometheus exporter-toolkit web config (TLS, basic auth) for the --metrics-addr listener")
+	fs.Func("metrics-disable", "comma-separated per-node metric families not to expose", func(v string) error {
+		c.MetricsDisable = nil
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				c.MetricsDisable = append(c.MetricsDisable, f)
+			}
+		}
+		return nil
+	})
+	fs.DurationVar(&c.ScoreSamplePeriod, "score-sample-period", time.Minute, "how often every node's score is sampled into the score distribution histogram")
 	fs.Usage = func() {
 		fmt.Fprintf(usageOut, "Usage: cretoai [flags]\n\nEvery flag can also be set by its environment variable (the flag wins).\n\n")
 		fs.VisitAll(func(f *flag.Flag) {
@@ -142,7 +161,10 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		}
 		c.Ledger.SlashPPM[v] = ppm
 	}
-	for name, d := range map[string]time.Duration{"decay-period": c.Jobs.Decay, "release-period": c.Jobs.Release, "shutdown-timeout": c.ShutdownTimeout} {
+	if c.WebConfigFile != "" && c.MetricsAddr == "" {
+		return Config{}, fmt.Errorf("web-config-file needs metrics-addr: it secures the separate metrics listener")
+	}
+	for name, d := range map[string]time.Duration{"score-sample-period": c.ScoreSamplePeriod, "decay-period": c.Jobs.Decay, "release-period": c.Jobs.Release, "shutdown-timeout": c.ShutdownTimeout} {
 		if d <= 0 {
 			return Config{}, fmt.Errorf("%s must be positive", name)
 		}

@@ -7,6 +7,7 @@ package jobs
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,8 @@ type Runner struct {
 	periods Periods
 	log     *slog.Logger
 	started atomic.Bool
+	// OnRun, when set, is told of every run of a job and its outcome.
+	OnRun func(job string, err error)
 }
 
 // New returns a Runner for l.
@@ -78,8 +81,8 @@ func (r *Runner) jobs() []job {
 // CatchUp runs every job once. Call it before serving traffic.
 func (r *Runner) CatchUp(ctx context.Context) error {
 	for _, j := range r.jobs() {
-		if err := j.run(ctx); err != nil {
-			return err
+		if err := r.runOne(ctx, j); err != nil {
+			return fmt.Errorf("job %s: %w", j.name, err)
 		}
 	}
 	return nil
@@ -99,7 +102,7 @@ func (r *Runner) Run(ctx context.Context) {
 				case <-ctx.Done():
 					return
 				case <-t.C:
-					if err := j.run(ctx); err != nil && ctx.Err() == nil {
+					if err := r.runOne(ctx, j); err != nil && ctx.Err() == nil {
 						r.log.Error("scheduled job failed", "job", j.name, "err", err)
 					}
 				}
@@ -109,6 +112,14 @@ func (r *Runner) Run(ctx context.Context) {
 	r.started.Store(true)
 	wg.Wait()
 	r.started.Store(false)
+}
+
+func (r *Runner) runOne(ctx context.Context, j job) error {
+	err := j.run(ctx)
+	if r.OnRun != nil && ctx.Err() == nil {
+		r.OnRun(j.name, err)
+	}
+	return err
 }
 
 // Running reports whether the job loops are running.

@@ -3,6 +3,7 @@ package ledger
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/cretoai/monitor/service/internal/reputation"
@@ -80,7 +81,7 @@ func (c Config) Validate() error {
 		return errors.New("decay idle time must not be negative")
 	case c.Rewards.BonusPPM > rewards.PPM:
 		return errors.New("uptime bonus share exceeds 1")
-	case c.Rewards.UptimeThreshold < 0 || c.Rewards.UptimeThreshold > 1:
+	case math.IsNaN(c.Rewards.UptimeThreshold) || c.Rewards.UptimeThreshold < 0 || c.Rewards.UptimeThreshold > 1:
 		return errors.New("uptime threshold must be in [0, 1]")
 	case c.EpochPool == 0 || c.EpochPool > stake.MaxAmount:
 		return fmt.Errorf("epoch pool must be in [1, %d]", stake.MaxAmount)

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"cmp"
+	"iter"
 	"math"
 	"slices"
 	"time"
@@ -211,4 +212,21 @@ func (l *Ledger) Summarize(sn Snapshot) Summary {
 	sum.Rewards.Forfeited = net.RewardsForfeited
 	sum.Rewards.LastEpoch = net.LastEpoch
 	return sum
+}
+
+// View calls fn with read access to the committed book under the read lock:
+// nodes yields every tracked node in no particular order. fn must be quick,
+// must not modify or retain what it is given, and must not call into the
+// ledger. It lets readers such as the metrics exposition take one consistent
+// pass over the book without copying it.
+func (l *Ledger) View(fn func(nodes iter.Seq[*Node], count int, net *Network)) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	fn(func(yield func(*Node) bool) {
+		for _, n := range l.st.nodes {
+			if !yield(n) {
+				return
+			}
+		}
+	}, len(l.st.nodes), &l.st.net)
 }
