@@ -222,7 +222,7 @@ var Health = []Metric{
 	{Name: ServiceStoreCommitFailures, Type: Counter, Group: Service, Unit: "commits",
 		Help: "Store commits that failed; their operations were rejected."},
 	{Name: ServiceScrapeDuration, Type: Histogram, Group: Service, Unit: "seconds",
-		Help: "Time to render the state metrics of one /metrics request."},
+		Help: "Time to serve one successful /metrics request."},
 	{Name: ServiceJobRuns, Type: Counter, Group: Service, Labels: []string{"job", "result"}, Unit: "runs",
 		Help: "Runs of the scheduled jobs, by job and result (success or failure)."},
 	{Name: ServiceJobLastSuccess, Type: Gauge, Group: Service, Labels: []string{"job"}, Unit: "seconds since epoch",

@@ -145,12 +145,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Info("metrics listening", "addr", cfg.MetricsAddr, "web_config_file", cfg.WebConfigFile)
 	}
 
+	var failure error
 	select {
 	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
+		failure = fmt.Errorf("serve: %w", err)
+	case <-book.Failed():
+		// Memory and store disagree; exit so a restart rebuilds from disk.
+		failure = book.Err()
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
+	log.Info("shutting down", "err", failure)
 	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
@@ -165,7 +169,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	stopLedger()
 	wg.Wait()
 	log.Info("stopped")
-	return nil
+	return failure
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

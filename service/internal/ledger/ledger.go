@@ -79,8 +79,17 @@ type Ledger struct {
 	ops      chan *op
 	quit     chan struct{}
 	done     chan struct{}
-	running  atomic.Bool
-	healthy  atomic.Bool
+
+	runMu   sync.Mutex // orders Run and Close
+	closed  bool
+	running atomic.Bool
+	healthy atomic.Bool
+
+	// failed is closed when memory can no longer be brought back in line
+	// with the store; the book then rejects every operation and the owner
+	// should exit, so that a restart rebuilds the state from disk.
+	failed    chan struct{}
+	failedErr error
 }
 
 type op struct {
@@ -118,6 +127,7 @@ func Open(cfg Config, st *store.Store, log *slog.Logger, opts Options) (*Ledger,
 		ops:      make(chan *op, maxGroup),
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
+		failed:   make(chan struct{}),
 	}
 	s, err := l.load()
 	if err != nil {
@@ -171,7 +181,13 @@ func (l *Ledger) load() (*state, error) {
 // Run applies and commits submitted operations until ctx is done or Close is
 // called, then finishes the operations already queued and returns.
 func (l *Ledger) Run(ctx context.Context) {
+	l.runMu.Lock()
+	if l.closed {
+		l.runMu.Unlock()
+		return
+	}
 	l.running.Store(true)
+	l.runMu.Unlock()
 	defer func() {
 		l.running.Store(false)
 		close(l.done)
@@ -216,14 +232,46 @@ func (l *Ledger) Run(ctx context.Context) {
 }
 
 // Close stops the committer after the queued operations and waits for it.
+// Operations submitted after Close fail with ErrClosed.
 func (l *Ledger) Close() {
-	select {
-	case <-l.quit:
-	default:
-		close(l.quit)
+	l.runMu.Lock()
+	if l.closed {
+		l.runMu.Unlock()
+		return
 	}
-	if l.running.Load() {
+	l.closed = true
+	wasRunning := l.running.Load()
+	l.runMu.Unlock()
+	close(l.quit)
+	if wasRunning {
 		<-l.done
+		return
+	}
+	// Run never started: refuse new operations and settle the queued ones.
+	l.submitMu.Lock()
+	l.stopped = true
+	l.submitMu.Unlock()
+	for {
+		select {
+		case o := <-l.ops:
+			l.process([]*op{o})
+		default:
+			return
+		}
+	}
+}
+
+// Failed is closed when the book could not be brought back in line with the
+// store after a failed commit; Err then says why. The service must exit.
+func (l *Ledger) Failed() <-chan struct{} { return l.failed }
+
+// Err returns the error that closed Failed, or nil.
+func (l *Ledger) Err() error {
+	select {
+	case <-l.failed:
+		return l.failedErr
+	default:
+		return nil
 	}
 }
 
@@ -233,6 +281,13 @@ func (l *Ledger) Ready() bool { return l.running.Load() && l.healthy.Load() }
 func (l *Ledger) process(group []*op) {
 	results := make([]result, len(group))
 	l.mu.Lock()
+	if l.Err() != nil {
+		l.mu.Unlock()
+		for _, o := range group {
+			o.done <- result{err: &Error{Kind: KindUnavailable, Code: "store_unavailable", Message: "the book is failed; the service must restart", Err: l.failedErr}}
+		}
+		return
+	}
 	for i, o := range group {
 		results[i].v, results[i].err = o.fn(l.st)
 	}
@@ -248,8 +303,12 @@ func (l *Ledger) process(group []*op) {
 		// Nothing of this group is on disk: go back to what is.
 		l.log.Error("commit failed; reloading the book from the store", "err", err, "ops", len(group))
 		if s, lerr := l.load(); lerr != nil {
-			l.log.Error("reload failed; the service is not ready", "err", lerr)
+			// Memory now holds changes the store does not: stop serving
+			// it. A restart rebuilds the book from what is on disk.
+			l.log.Error("reload failed; the book stops and the service must restart", "err", lerr)
 			l.healthy.Store(false)
+			l.failedErr = fmt.Errorf("ledger: commit failed (%v) and reload failed: %w", err, lerr)
+			close(l.failed)
 		} else {
 			l.st = s
 			l.healthy.Store(true)

@@ -117,11 +117,19 @@ func (a *Account) Slash(ppm uint32) uint64 {
 	if a.Bonded == 0 {
 		a.ActiveDeposits = 0
 	}
-	for i := range a.Unbonding {
-		t := MulPPM(a.Unbonding[i].Amount, ppm)
-		a.Unbonding[i].Amount -= t
+	kept := a.Unbonding[:0]
+	for _, u := range a.Unbonding {
+		t := MulPPM(u.Amount, ppm)
+		u.Amount -= t
 		taken += t
+		if u.Amount > 0 { // a fully slashed entry has nothing left to release
+			kept = append(kept, u)
+		}
 	}
+	if len(kept) == 0 {
+		kept = nil
+	}
+	a.Unbonding = kept
 	a.Slashed += taken
 	return taken
 }
