@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -290,7 +291,7 @@ func (s *Server) runEpoch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req epochRequest
-	if len(body) > 0 {
+	if len(bytes.TrimSpace(body)) > 0 {
 		if err := decodeStrict(body, &req); err != nil {
 			writeError(w, r, s.log, err)
 			return

@@ -11,9 +11,9 @@ import (
 // requireToken rejects requests without the bearer token.
 func (s *Server) requireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := r.Header.Get("Authorization")
-		tok, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || tok == "" {
+		// The scheme is case-insensitive (RFC 7235); the token is not.
+		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || tok == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="cretoai"`)
 			writeError(w, r, s.log, &apiError{status: http.StatusUnauthorized,
 				ErrorDetail: ErrorDetail{Code: "unauthorized", Message: "writes need an Authorization: Bearer <token> header"}})
