@@ -96,7 +96,7 @@ const (
 	RewardsDistributionAmount     = "cretoai_rewards_distribution_amount"
 	RewardsCurrentEpoch           = "cretoai_rewards_current_epoch"
 	RewardsLastDistribution       = "cretoai_rewards_last_distribution_timestamp_seconds"
-	RewardsEpochPoolAmount        = "cretoai_rewards_epoch_pool_amount"
+	RewardsPayouts                = "cretoai_rewards_payouts_total"
 	RewardsAllocatedValue         = "cretoai_rewards_allocated_value_total"
 
 	ServiceBuildInfo           = "cretoai_build_info"
@@ -201,8 +201,8 @@ var Domain = []Metric{
 		Help: "Number of the last reward epoch run (0 before the first)."},
 	{Name: RewardsLastDistribution, Type: Gauge, Group: Rewards, Unit: "seconds since epoch", Extra: true,
 		Help: "Time of the last reward epoch (0 before the first)."},
-	{Name: RewardsEpochPoolAmount, Type: Gauge, Group: Rewards, Unit: "base units", Extra: true,
-		Help: "Pool of the last reward epoch (0 before the first)."},
+	{Name: RewardsPayouts, Type: Counter, Group: Rewards, Unit: "payouts", Extra: true,
+		Help: "Successful payouts; with cretoai_rewards_failed_total it gives the payout failure ratio."},
 	{Name: RewardsAllocatedValue, Type: Counter, Group: Rewards, Unit: "base units", Extra: true,
 		Help: "Reward value allocated (credited as pending) to nodes."},
 }

@@ -478,6 +478,7 @@ func (l *Ledger) epoch(s *state, pool uint64, at time.Time, scheduled bool) (Epo
 				n.Rewards.LastPaidAt = at
 				n.Rewards.LastFailure = ""
 				s.net.RewardsPaid += p
+				s.net.Payouts++
 				res.Paid += p
 				res.PaidFromPool += fromPool[id]
 				s.emit(Effect{Kind: EffectPayout, NodeID: id, Amount: p})

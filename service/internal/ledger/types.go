@@ -207,6 +207,8 @@ type Network struct {
 
 	RewardsAllocated uint64 `json:"rewards_allocated"`
 	RewardsPaid      uint64 `json:"rewards_paid"`
+	// Payouts counts successful payouts (one per node and epoch).
+	Payouts uint64 `json:"payouts"`
 	// RewardsForfeited is pending rewards of nodes removed before payout.
 	RewardsForfeited uint64            `json:"rewards_forfeited"`
 	Distributions    map[string]uint64 `json:"distributions"`

@@ -111,7 +111,7 @@ var stateFamilies = func() []stateFamily {
 		}},
 		scalar(catalog.RewardsCurrentEpoch, func(s *snapshot) float64 { return float64(s.net.epoch) }),
 		scalar(catalog.RewardsLastDistribution, func(s *snapshot) float64 { return s.net.lastEpochAt }),
-		scalar(catalog.RewardsEpochPoolAmount, func(s *snapshot) float64 { return s.net.pool }),
+		scalar(catalog.RewardsPayouts, func(s *snapshot) float64 { return float64(s.net.payouts) }),
 	}
 	slices.SortFunc(fs, func(a, b stateFamily) int { return strings.Compare(a.Name, b.Name) })
 	return fs

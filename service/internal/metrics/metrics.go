@@ -76,7 +76,7 @@ func New(reg *prometheus.Registry, opts Options) (*Metrics, error) {
 		ConstLabels: prometheus.Labels{"version": opts.Version, "revision": opts.Revision, "goversion": runtime.Version()}})
 	buildInfo.Set(1)
 	cs := append(m.Recorder.collectors(),
-		m.requests, m.duration, m.jobRuns, m.jobLast, m.scrape, buildInfo,
+		m.requests, m.duration, m.jobRuns, m.jobLast, m.scrape, buildInfo, stateNames{},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -87,6 +87,20 @@ func New(reg *prometheus.Registry, opts Options) (*Metrics, error) {
 	}
 	return m, nil
 }
+
+// stateNames reserves the names of the state families on the registry: it
+// describes them but collects nothing, since the handler writes them itself.
+// Without it the registry would accept a second definition of a state family
+// and /metrics would carry that name twice, which breaks the scrape (R03).
+type stateNames struct{}
+
+func (stateNames) Describe(ch chan<- *prometheus.Desc) {
+	for _, f := range stateFamilies {
+		ch <- prometheus.NewDesc(f.Name, f.Help, f.Labels, nil)
+	}
+}
+
+func (stateNames) Collect(chan<- prometheus.Metric) {}
 
 // Handler returns the /metrics handler over book. It is built once; later
 // calls return the same handler.

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"math"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -85,7 +86,16 @@ func (r *Recorder) collectors() []prometheus.Collector {
 func (r *Recorder) RecordDecay(idle time.Duration) { r.decay.Observe(idle.Seconds()) }
 
 // RecordScore records one node's score in the score distribution.
-func (r *Recorder) RecordScore(score float64) { r.scores.Observe(score) }
+func (r *Recorder) RecordScore(score float64) { observeFinite(r.scores, score) }
+
+// observeFinite observes v unless it is NaN or infinite: one such value
+// would leave the histogram's _sum NaN or infinite for the life of the
+// process (R07). Amounts are integers and always finite.
+func observeFinite(o prometheus.Observer, v float64) {
+	if !math.IsNaN(v) && !math.IsInf(v, 0) {
+		o.Observe(v)
+	}
+}
 
 // RecordDeposit records a deposit amount (seed: record_stake_deposit).
 func (r *Recorder) RecordDeposit(amount uint64) { r.deposit.Observe(float64(amount)) }
@@ -120,7 +130,7 @@ func (r *Recorder) Observe(effects []ledger.Effect) {
 		case ledger.EffectRewardAllocated:
 			r.RecordRewardDistribution(e.Type, e.Amount)
 		case ledger.EffectDecay:
-			r.decay.Observe(e.Seconds)
+			observeFinite(r.decay, e.Seconds)
 		}
 	}
 }

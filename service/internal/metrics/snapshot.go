@@ -3,6 +3,8 @@ package metrics
 import (
 	"cmp"
 	"iter"
+	"math"
+	"math/bits"
 	"slices"
 
 	"github.com/cretoai/monitor/service/internal/ledger"
@@ -43,14 +45,15 @@ type aggregates struct {
 }
 
 type netTotals struct {
-	deposits, withdrawalRequests         uint64
-	deposited, withdrawn                 uint64
-	slashedByType                        ledger.ViolationCounts
-	paid, allocated, uptimeBonuses       uint64
-	distributions                        [2]uint64 // ledger.RewardTypes order
-	failed                               []uint64  // ledger.FailureReasons order
-	epoch                                uint64
-	lastEpochAt, pool, recipients, effic float64
+	deposits, withdrawalRequests   uint64
+	deposited, withdrawn           uint64
+	slashedByType                  ledger.ViolationCounts
+	paid, allocated, uptimeBonuses uint64
+	payouts                        uint64
+	distributions                  [2]uint64 // ledger.RewardTypes order
+	failed                         []uint64  // ledger.FailureReasons order
+	epoch                          uint64
+	lastEpochAt, recipients, effic float64
 }
 
 // fill takes the snapshot of book.
@@ -60,6 +63,9 @@ func (s *snapshot) fill(book *ledger.Ledger) {
 	s.events, s.violations = s.events[:0], s.violations[:0]
 	s.bonded, s.active, s.pending, s.earned = s.bonded[:0], s.active[:0], s.pending[:0], s.earned[:0]
 	agg := aggregates{}
+	// Sums in integers: exact, and independent of the book's (map) iteration
+	// order, so an unchanged book always renders the same value.
+	var bonded, unbonding, pendingRewards uint64
 	book.View(func(nodes iter.Seq[*ledger.Node], _ int, net *ledger.Network) {
 		for n := range nodes {
 			s.ids = append(s.ids, n.ID)
@@ -75,12 +81,12 @@ func (s *snapshot) fill(book *ledger.Ledger) {
 			s.active = append(s.active, n.Stake.ActiveDeposits)
 			s.pending = append(s.pending, n.Rewards.Pending)
 			s.earned = append(s.earned, n.Rewards.Earned)
-			agg.bonded += float64(n.Stake.Bonded)
+			bonded = addSat(bonded, n.Stake.Bonded)
 			for _, u := range n.Stake.Unbonding {
-				agg.unbonding += float64(u.Amount)
+				unbonding = addSat(unbonding, u.Amount)
 			}
 			agg.pendingWithdrawals += len(n.Stake.Unbonding)
-			agg.pendingRewards += float64(n.Rewards.Pending)
+			pendingRewards = addSat(pendingRewards, n.Rewards.Pending)
 			if n.Reputation.Score >= s.threshold {
 				agg.above++
 			}
@@ -89,6 +95,7 @@ func (s *snapshot) fill(book *ledger.Ledger) {
 		s.net.deposited, s.net.withdrawn = net.Deposited, net.Withdrawn
 		s.net.slashedByType = net.SlashedByType
 		s.net.paid, s.net.allocated, s.net.uptimeBonuses = net.RewardsPaid, net.RewardsAllocated, net.UptimeBonuses
+		s.net.payouts = net.Payouts
 		for i, t := range ledger.RewardTypes {
 			s.net.distributions[i] = net.Distributions[string(t)]
 		}
@@ -97,23 +104,38 @@ func (s *snapshot) fill(book *ledger.Ledger) {
 			s.net.failed = append(s.net.failed, net.FailedPayouts[r])
 		}
 		s.net.epoch = net.Epoch
-		s.net.lastEpochAt, s.net.pool, s.net.recipients, s.net.effic = 0, 0, 0, 0
+		s.net.lastEpochAt, s.net.recipients, s.net.effic = 0, 0, 0
 		if e := net.LastEpoch; e != nil {
 			s.net.lastEpochAt = float64(e.At.UnixNano()) / 1e9
-			s.net.pool = float64(e.Pool)
 			s.net.recipients = float64(e.Recipients)
 			s.net.effic = e.Efficiency
 		}
 	})
 	n := len(s.ids)
+	agg.bonded, agg.unbonding, agg.pendingRewards = float64(bonded), float64(unbonding), float64(pendingRewards)
 	agg.below = n - agg.above
 	if n > 0 {
 		agg.average = agg.bonded / float64(n)
 	}
-	s.scratch = append(s.scratch[:0], s.score...)
+	s.sortNodes()
+	// Scores in node-id order: the mean is a float sum, whose last digit
+	// would otherwise change with the map iteration order from scrape to
+	// scrape.
+	s.scratch = s.scratch[:0]
+	for _, i := range s.order {
+		s.scratch = append(s.scratch, s.score[i])
+	}
 	agg.stats = ledger.Stats(s.scratch)
 	s.agg = agg
-	s.sortNodes()
+}
+
+// addSat returns a + b, or the largest uint64 when that overflows (a book
+// within its limits never gets there).
+func addSat(a, b uint64) uint64 {
+	if sum, carry := bits.Add64(a, b, 0); carry == 0 {
+		return sum
+	}
+	return math.MaxUint64
 }
 
 // sortNodes fills order with the node indexes sorted by id, the order in
