@@ -18,6 +18,7 @@ import (
 
 	"github.com/cretoai/monitor/service/internal/api"
 	"github.com/cretoai/monitor/service/internal/config"
+	"github.com/cretoai/monitor/service/internal/healthcheck"
 	"github.com/cretoai/monitor/service/internal/jobs"
 	"github.com/cretoai/monitor/service/internal/ledger"
 	"github.com/cretoai/monitor/service/internal/metrics"
@@ -32,6 +33,9 @@ var (
 
 // run is the whole program; main only wires the process to it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "healthcheck" {
+		return healthcheck.Run(ctx, args[1:], localHealthURL(getenv("CRETOAI_LISTEN_ADDR")), stderr)
+	}
 	cfg, err := config.Parse(args, getenv, stderr)
 	if errors.Is(err, config.ErrHelp) {
 		return nil
@@ -170,6 +174,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	wg.Wait()
 	log.Info("stopped")
 	return failure
+}
+
+// localHealthURL is the /healthz URL of a service listening on addr (the
+// CRETOAI_LISTEN_ADDR form, default ":8080") as seen from the same host.
+func localHealthURL(addr string) string {
+	if addr == "" {
+		addr = ":8080"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://127.0.0.1:8080/healthz"
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/healthz"
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
