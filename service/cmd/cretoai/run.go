@@ -85,6 +85,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	runner := jobs.New(book, cfg.Jobs, log)
 	runner.OnRun = mx.JobRan
 	if err := runner.CatchUp(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // asked to stop while catching up
+		}
 		return fmt.Errorf("catch up scheduled work: %w", err)
 	}
 	jobsCtx, stopJobs := context.WithCancel(ctx)

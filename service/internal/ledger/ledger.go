@@ -168,13 +168,6 @@ func (l *Ledger) load() (*state, error) {
 		}
 		s.nodes[id] = n
 	}
-	for k, b := range c.Idem {
-		var r idemRecord
-		if err := json.Unmarshal(b, &r); err != nil {
-			return nil, fmt.Errorf("ledger: decode idempotency record %q: %w", k, err)
-		}
-		s.idem[k] = r
-	}
 	return s, nil
 }
 
@@ -375,6 +368,23 @@ type idemRecord struct {
 	Result      json.RawMessage `json:"result"`
 }
 
+// idemRecord finds key among the keys of the group being applied, then in
+// the store. It runs in the committer, before the group's write transaction.
+func (l *Ledger) idemRecord(s *state, key string) (idemRecord, bool, error) {
+	if r, ok := s.idemPut[key]; ok {
+		return r, true, nil
+	}
+	b, ok, err := l.store.GetIdem(key)
+	if err != nil || !ok {
+		return idemRecord{}, false, err
+	}
+	var r idemRecord
+	if err := json.Unmarshal(b, &r); err != nil {
+		return idemRecord{}, false, fmt.Errorf("ledger: decode idempotency record %q: %w", key, err)
+	}
+	return r, true, nil
+}
+
 // doIdem is do with idempotency: when idem names a key seen before with the
 // same fingerprint the first result is returned with replayed true and fn does
 // not run; with another fingerprint the call is rejected. The key is stored in
@@ -386,7 +396,11 @@ func doIdem[T any](ctx context.Context, l *Ledger, idem *Idem, fn func(*state) (
 	}
 	o, err := do(ctx, l, func(s *state) (out, error) {
 		if idem != nil {
-			if rec, ok := s.idem[idem.Key]; ok {
+			rec, ok, err := l.idemRecord(s, idem.Key)
+			if err != nil {
+				return out{}, &Error{Kind: KindUnavailable, Code: "store_unavailable", Message: "the idempotency key could not be checked", Err: err}
+			}
+			if ok {
 				if rec.Fingerprint != idem.Fingerprint {
 					return out{}, conflict("idempotency_key_reused", "Idempotency-Key",
 						"idempotency key %q was used for a different request", idem.Key)

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -502,16 +503,18 @@ func (l *Ledger) epoch(s *state, pool uint64, at time.Time, scheduled bool) (Epo
 }
 
 // PruneIdempotency forgets idempotency keys older than the configured TTL.
+// Keys live in the store only; pruning is one store transaction beside the
+// committer's, and touches only keys far older than any in flight.
 func (l *Ledger) PruneIdempotency(ctx context.Context) (int, error) {
-	return do(ctx, l, func(s *state) (int, error) {
-		cutoff := l.now().Add(-l.cfg.IdempotencyTTL)
-		pruned := 0
-		for k, r := range s.idem {
-			if r.At.Before(cutoff) {
-				s.dropIdem(k)
-				pruned++
-			}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	cutoff := l.now().Add(-l.cfg.IdempotencyTTL)
+	return l.store.PruneIdem(func(b []byte) bool {
+		var r idemRecord
+		if err := json.Unmarshal(b, &r); err != nil {
+			return true // unreadable: drop it rather than keep it forever
 		}
-		return pruned, nil
+		return r.At.Before(cutoff)
 	})
 }

@@ -12,12 +12,10 @@ import (
 type state struct {
 	nodes map[string]*Node
 	net   Network
-	idem  map[string]idemRecord
 
 	dirty    map[string]bool // node id → true to store, false to delete
 	netDirty bool
-	idemPut  map[string]idemRecord
-	idemDel  []string
+	idemPut  map[string]idemRecord // keys of the group being applied
 	effects  []Effect
 }
 
@@ -25,7 +23,6 @@ func newState() *state {
 	return &state{
 		nodes: map[string]*Node{},
 		net:   Network{Distributions: map[string]uint64{}, FailedPayouts: map[string]uint64{}},
-		idem:  map[string]idemRecord{},
 		dirty: map[string]bool{},
 	}
 }
@@ -35,9 +32,7 @@ func (s *state) touchNet()            { s.netDirty = true }
 func (s *state) emit(e Effect)        { s.effects = append(s.effects, e) }
 func (s *state) node(id string) *Node { return s.nodes[id] }
 func (s *state) forget(id string)     { delete(s.nodes, id); s.dirty[id] = false }
-func (s *state) dropIdem(key string)  { delete(s.idem, key); s.idemDel = append(s.idemDel, key) }
 func (s *state) putIdem(key string, r idemRecord) {
-	s.idem[key] = r
 	if s.idemPut == nil {
 		s.idemPut = map[string]idemRecord{}
 	}
@@ -81,7 +76,6 @@ func (s *state) takeChanges() (store.Changes, []Effect, error) {
 		}
 		s.idemPut = nil
 	}
-	c.DeleteIdem, s.idemDel = s.idemDel, nil
 	effects := s.effects
 	s.effects = nil
 	return c, effects, nil

@@ -70,24 +70,17 @@ func (s *Store) Ping() error {
 type Contents struct {
 	Nodes   map[string][]byte
 	Network []byte // nil before the first commit
-	Idem    map[string][]byte
 }
 
 // Load reads the whole store.
 func (s *Store) Load() (Contents, error) {
-	c := Contents{Nodes: map[string][]byte{}, Idem: map[string][]byte{}}
+	c := Contents{Nodes: map[string][]byte{}}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketMeta).Get(keyNetwork); v != nil {
 			c.Network = append([]byte(nil), v...)
 		}
-		if err := tx.Bucket(bucketNodes).ForEach(func(k, v []byte) error {
+		return tx.Bucket(bucketNodes).ForEach(func(k, v []byte) error {
 			c.Nodes[string(k)] = append([]byte(nil), v...)
-			return nil
-		}); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketIdem).ForEach(func(k, v []byte) error {
-			c.Idem[string(k)] = append([]byte(nil), v...)
 			return nil
 		})
 	})
@@ -97,19 +90,64 @@ func (s *Store) Load() (Contents, error) {
 	return c, nil
 }
 
+// GetIdem returns the stored idempotency record of key, if any. Idempotency
+// records stay on disk only, so memory does not grow with the number of
+// keyed requests.
+func (s *Store) GetIdem(key string) ([]byte, bool, error) {
+	var v []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketIdem).Get([]byte(key)); b != nil {
+			v = append([]byte(nil), b...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("store: read idempotency key: %w", err)
+	}
+	return v, v != nil, nil
+}
+
+// PruneIdem deletes the idempotency records for which expired returns true,
+// in one fsynced transaction, and returns how many it deleted.
+func (s *Store) PruneIdem(expired func(record []byte) bool) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIdem)
+		var keys [][]byte
+		if err := b.ForEach(func(k, v []byte) error {
+			if expired(v) {
+				keys = append(keys, append([]byte(nil), k...))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(keys)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: prune idempotency keys: %w", err)
+	}
+	return n, nil
+}
+
 // Changes is one atomic commit.
 type Changes struct {
 	PutNodes    map[string][]byte
 	DeleteNodes []string
 	Network     []byte // nil leaves it unchanged
 	PutIdem     map[string][]byte
-	DeleteIdem  []string
 }
 
 // Empty reports whether the commit would change nothing.
 func (c *Changes) Empty() bool {
 	return len(c.PutNodes) == 0 && len(c.DeleteNodes) == 0 && c.Network == nil &&
-		len(c.PutIdem) == 0 && len(c.DeleteIdem) == 0
+		len(c.PutIdem) == 0
 }
 
 // Commit writes c in one transaction and fsyncs it: when Commit returns nil the
@@ -137,11 +175,6 @@ func (s *Store) Commit(c Changes) error {
 		}
 		for k, v := range c.PutIdem {
 			if err := idem.Put([]byte(k), v); err != nil {
-				return err
-			}
-		}
-		for _, k := range c.DeleteIdem {
-			if err := idem.Delete([]byte(k)); err != nil {
 				return err
 			}
 		}
