@@ -223,10 +223,10 @@ var Health = []Metric{
 		Help: "Store commits that failed; their operations were rejected."},
 	{Name: ServiceScrapeDuration, Type: Histogram, Group: Service, Unit: "seconds",
 		Help: "Time to serve one successful /metrics request."},
-	{Name: ServiceJobRuns, Type: Counter, Group: Service, Labels: []string{"job", "result"}, Unit: "runs",
-		Help: "Runs of the scheduled jobs, by job and result (success or failure)."},
-	{Name: ServiceJobLastSuccess, Type: Gauge, Group: Service, Labels: []string{"job"}, Unit: "seconds since epoch",
-		Help: "Time of the last successful run of each scheduled job."},
+	{Name: ServiceJobRuns, Type: Counter, Group: Service, Labels: []string{"task", "result"}, Unit: "runs",
+		Help: "Runs of the scheduled jobs, by task and result (success or failure)."},
+	{Name: ServiceJobLastSuccess, Type: Gauge, Group: Service, Labels: []string{"task"}, Unit: "seconds since epoch",
+		Help: "Time of the last successful run of each scheduled task."},
 }
 
 // All is Domain followed by Health.

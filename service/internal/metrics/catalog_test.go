@@ -166,6 +166,11 @@ func catalogProblems(ms []catalog.Metric) []string {
 			if l == "node" {
 				out = append(out, m.Name+`: label "node" collides with Kubernetes target labels`)
 			}
+			if l == "job" || l == "instance" {
+				// Prometheus sets these target labels itself and renames an
+				// exposed one to exported_<name>.
+				out = append(out, m.Name+`: label "`+l+`" collides with Prometheus target labels`)
+			}
 			if labels[l] {
 				out = append(out, m.Name+": label "+l+" twice")
 			}
@@ -238,6 +243,7 @@ func TestCatalog(t *testing.T) {
 		{Name: "cretoai_y", Type: catalog.Counter, Unit: "u", Help: "h"},
 		{Name: "cretoai_z_total", Type: catalog.Gauge, Unit: "u", Help: "h"},
 		{Name: "cretoai_w", Type: catalog.Gauge, Labels: []string{"node"}, Unit: "u", Help: "h"},
+		{Name: "cretoai_w2", Type: catalog.Gauge, Labels: []string{"job"}, Unit: "u", Help: "h"},
 		{Name: "cretoai_v", Type: catalog.Gauge, PerNode: true, Unit: "u", Help: "h"},
 		{Name: "cretoai_u", Type: catalog.Gauge, Unit: "u", Help: "h"}, // clashes with the next in OpenMetrics
 		{Name: "cretoai_u_total", Type: catalog.Counter, Unit: "u", Help: "h"},

@@ -68,8 +68,8 @@ func New(reg *prometheus.Registry, opts Options) (*Metrics, error) {
 		log:      opts.Log,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: req.Name, Help: req.Help}, []string{"route", "method", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: dur.Name, Help: dur.Help, Buckets: prometheus.DefBuckets}, []string{"route", "method"}),
-		jobRuns:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: runs.Name, Help: runs.Help}, []string{"job", "result"}),
-		jobLast:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: last.Name, Help: last.Help}, []string{"job"}),
+		jobRuns:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: runs.Name, Help: runs.Help}, []string{"task", "result"}),
+		jobLast:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: last.Name, Help: last.Help}, []string{"task"}),
 		scrape:   histogram(catalog.ServiceScrapeDuration, ScrapeBuckets),
 	}
 	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{Name: build.Name, Help: build.Help,
