@@ -72,11 +72,15 @@ func nodeID(r *http.Request) string { return mux.Vars(r)["node_id"] }
 
 // idempotency reads the Idempotency-Key header and fingerprints the request.
 func idempotency(r *http.Request, body []byte) (*ledger.Idem, error) {
-	key := r.Header.Get("Idempotency-Key")
-	if key == "" {
+	keys := r.Header.Values("Idempotency-Key")
+	if len(keys) == 0 {
 		return nil, nil
 	}
-	if len(key) > 255 {
+	if len(keys) > 1 {
+		return nil, badRequest("invalid_idempotency_key", "Idempotency-Key", "send one Idempotency-Key header, not %d", len(keys))
+	}
+	key := keys[0]
+	if key == "" || len(key) > 255 {
 		return nil, badRequest("invalid_idempotency_key", "Idempotency-Key", "Idempotency-Key must be 1-255 printable ASCII characters")
 	}
 	for i := 0; i < len(key); i++ {

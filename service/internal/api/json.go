@@ -116,6 +116,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, optional bool
 // decodeStrict decodes one JSON value from body into v: unknown fields,
 // wrong types and trailing data are errors naming the field.
 func decodeStrict(body []byte, v any) error {
+	if err := checkKeys(body); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -125,6 +128,83 @@ func decodeStrict(body []byte, v any) error {
 		return badRequest("invalid_json", "", "the body must hold exactly one JSON object")
 	}
 	return nil
+}
+
+// checkKeys rejects what encoding/json would silently accept: a key given
+// twice in one object (the last one would win) and a key that differs from
+// the API's lower-case names only by case ("Amount" would fill "amount").
+// It names the field with its path, e.g. events[3].type.
+func checkKeys(body []byte) error {
+	const maxDepth = 32 // the API's bodies nest 3 deep
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber() // numbers are checked by the real decode, with their field
+	var walk func(path string, depth int) error
+	walk = func(path string, depth int) error {
+		if depth > maxDepth {
+			return badRequest("invalid_json", "", "the body nests deeper than %d levels", maxDepth)
+		}
+		tok, err := dec.Token()
+		if err != nil {
+			return decodeError(err)
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return decodeError(err)
+				}
+				key, ok := kt.(string)
+				if !ok {
+					return badRequest("invalid_json", path, "the body is not valid JSON")
+				}
+				field := key
+				if path != "" {
+					field = path + "." + key
+				}
+				if !lowerName(key) {
+					return badRequest("unknown_field", field, "unknown field %q (field names are lower case)", field)
+				}
+				if seen[key] {
+					return badRequest("duplicate_field", field, "field %q is given twice", field)
+				}
+				seen[key] = true
+				if err := walk(field, depth+1); err != nil {
+					return err
+				}
+			}
+			if _, err := dec.Token(); err != nil { // '}'
+				return decodeError(err)
+			}
+			return nil
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				if err := walk(fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
+					return err
+				}
+			}
+			if _, err := dec.Token(); err != nil { // ']'
+				return decodeError(err)
+			}
+			return nil
+		}
+		return nil
+	}
+	return walk("", 0)
+}
+
+func lowerName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func decodeError(err error) error {

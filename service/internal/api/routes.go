@@ -49,7 +49,11 @@ func New(l *ledger.Ledger, log *slog.Logger, opts Options) http.Handler {
 	r.NotFoundHandler = instrument("unmatched", http.HandlerFunc(s.notFound))
 	r.MethodNotAllowedHandler = instrument("unmatched", http.HandlerFunc(s.methodNotAllowed))
 	route := func(method, path string, h http.Handler) {
-		r.Handle(path, instrument(path, h)).Methods(method)
+		methods := []string{method}
+		if method == http.MethodGet {
+			methods = append(methods, http.MethodHead)
+		}
+		r.Handle(path, instrument(path, h)).Methods(methods...)
 	}
 	read := func(h http.HandlerFunc) http.Handler { return h }
 	write := func(h http.HandlerFunc) http.Handler { return s.requireToken(h) }

@@ -135,6 +135,10 @@ func Open(cfg Config, st *store.Store, log *slog.Logger, opts Options) (*Ledger,
 	}
 	l.st = s
 	l.healthy.Store(true)
+	if n := len(s.nodes); n > cfg.MaxNodes {
+		log.Warn("the book tracks more nodes than the configured limit; registrations are refused until nodes are removed",
+			"nodes", n, "max_nodes", cfg.MaxNodes)
+	}
 	return l, nil
 }
 

@@ -28,7 +28,7 @@ func (l *Ledger) Register(ctx context.Context, id, payout string) (Node, error) 
 			return Node{}, conflict("node_exists", "node_id", "node %q is already registered", id)
 		}
 		if len(s.nodes) >= l.cfg.MaxNodes {
-			return Node{}, conflict("node_limit_reached", "node_id", "the book tracks %d nodes, its configured limit (CRETOAI_MAX_NODES)", l.cfg.MaxNodes)
+			return Node{}, conflict("node_limit_reached", "node_id", "the book tracks %d nodes and its limit (CRETOAI_MAX_NODES) is %d", len(s.nodes), l.cfg.MaxNodes)
 		}
 		now := l.now()
 		n := &Node{ID: id, PayoutAddress: payout, RegisteredAt: now,
@@ -391,14 +391,20 @@ func (l *Ledger) RunDueEpochs(ctx context.Context) (int, error) {
 			s.touchNet()
 			return 0, nil
 		}
+		if s.net.NextEpochAt.After(now.Add(period)) {
+			// The period was shortened since the schedule was written.
+			s.net.NextEpochAt = now.Add(period)
+			s.touchNet()
+		}
 		if s.net.NextEpochAt.After(now) {
 			return 0, nil
 		}
 		ran := 0
 		for !s.net.NextEpochAt.After(now) && ran < l.cfg.MaxEpochCatchUp {
 			if _, err := l.epoch(s, l.cfg.EpochPool, s.net.NextEpochAt, true); err != nil {
-				l.log.Error("scheduled epoch not run", "err", err, "due", s.net.NextEpochAt)
-				break
+				// Epochs already run in this call stay (each is whole); the
+				// failed one stays due, and the job reports the failure.
+				return ran, fmt.Errorf("scheduled epoch due %s: %w", s.net.NextEpochAt.Format(time.RFC3339), err)
 			}
 			s.net.NextEpochAt = s.net.NextEpochAt.Add(period)
 			ran++

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 var (
@@ -36,6 +37,9 @@ func Open(dir string) (*Store, error) {
 	}
 	db, err := bolt.Open(filepath.Join(dir, FileName), 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("store: %s is locked: is another cretoai using this data directory? (%w)", filepath.Join(dir, FileName), err)
+		}
 		return nil, fmt.Errorf("store: open %s: %w", filepath.Join(dir, FileName), err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
