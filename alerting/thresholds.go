@@ -46,4 +46,9 @@ const (
 	// APILatencyP99Seconds is the p99 API latency that pages.
 	// APILatencyHigh.
 	APILatencyP99Seconds = 0.5
+	// WatchdogFreshnessSeconds is the age of the service's newest sample up
+	// to which its data counts as fresh: the Watchdog fires (and so keeps
+	// the heartbeat going) only while the data is younger. Eight scrapes.
+	// Watchdog.
+	WatchdogFreshnessSeconds = 120
 )
