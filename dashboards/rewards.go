@@ -145,8 +145,9 @@ func failuresByReasonTimeseries() *timeseries.PanelBuilder {
 func payoutFailureRatioTimeseries() *timeseries.PanelBuilder {
 	return withThresholdLines(defaultTimeseries()).
 		Title("Payout failure ratio over time").
-		Description(fmt.Sprintf("Failed payouts divided by attempted payouts (failed plus successful), over time. The dashed line is %.0f%%, the PayoutFailureRatioHigh alert threshold. Gaps where no payout was attempted.", 100*alerting.PayoutFailureRatioHigh)).
+		Description(fmt.Sprintf("Failed payouts divided by attempted payouts (failed plus successful), over at least an hour: payouts happen once per epoch, so shorter windows are mostly empty. The dashed line is %.0f%%, the PayoutFailureRatioHigh alert threshold. Gaps where no payout was attempted.", 100*alerting.PayoutFailureRatioHigh)).
 		WithTarget(prometheusQuery(payoutFailureRatio(rate), "failure ratio")).
+		Interval(hourly).
 		Unit("percentunit").
 		Min(0).
 		Max(1).

@@ -69,8 +69,10 @@ func requestRateStat() *stat.PanelBuilder {
 func errorRatioStat() *stat.PanelBuilder {
 	return defaultStat().
 		Title("5xx ratio").
-		Description(fmt.Sprintf("Share of responses on the selected routes that were server errors (5xx). Red from %.0f%%, the APIErrorRatioHigh alert threshold (the alert counts the /api/ routes only). Empty without traffic.", 100*alerting.APIErrorRatioHigh)).
-		WithTarget(instantQuery(fmt.Sprintf("sum(%s) / (sum(%s) > 0)", errorsRate, requestsRate), "")).
+		Description(fmt.Sprintf("Share of responses on the selected routes that were server errors (5xx). Red from %.0f%%, the APIErrorRatioHigh alert threshold (the alert counts the /api/ routes only). 0 without errors, empty without traffic.", 100*alerting.APIErrorRatioHigh)).
+		// "or … * 0" makes a route without any 5xx count as 0 rather than
+		// leaving the panel empty in a healthy service.
+		WithTarget(instantQuery(fmt.Sprintf("(sum(%s) or sum(%s) * 0) / (sum(%s) > 0)", errorsRate, requestsRate, requestsRate), "")).
 		Unit("percentunit").
 		Decimals(2).
 		Min(0).
@@ -80,7 +82,7 @@ func errorRatioStat() *stat.PanelBuilder {
 func latencyP99Stat() *stat.PanelBuilder {
 	return defaultStat().
 		Title("p99 latency").
-		Description(fmt.Sprintf("99th percentile of the time to serve a request, over the selected routes. Red from %gs, the APILatencyHigh alert threshold (the alert counts the /api/ routes only). Empty without traffic.", alerting.APILatencyP99Seconds)).
+		Description(fmt.Sprintf("99th percentile of the time to serve a request, over the selected routes. Red from %gs, the APILatencyHigh alert threshold (the alert counts the /api/ routes only). 0 without errors, empty without traffic.", alerting.APILatencyP99Seconds)).
 		WithTarget(instantQuery(quantile(0.99, c.ServiceHTTPRequestDuration, nil, routeMatch), "")).
 		Unit("s").
 		Decimals(3).
@@ -130,7 +132,7 @@ func errorRatioTimeseries() *timeseries.PanelBuilder {
 	return withThresholdLines(defaultTimeseries()).
 		Title("5xx ratio by route").
 		Description(fmt.Sprintf("Share of each route's responses that were server errors. The dashed line is %.0f%%, the APIErrorRatioHigh alert threshold. No line for a route without traffic.", 100*alerting.APIErrorRatioHigh)).
-		WithTarget(prometheusQuery(fmt.Sprintf("sum by (route) (%s) / (sum by (route) (%s) > 0)", errorsRate, requestsRate), "{{route}}")).
+		WithTarget(prometheusQuery(fmt.Sprintf("(sum by (route) (%s) or sum by (route) (%s) * 0) / (sum by (route) (%s) > 0)", errorsRate, requestsRate, requestsRate), "{{route}}")).
 		Unit("percentunit").
 		Min(0).
 		Thresholds(thresholds(green, step{alerting.APIErrorRatioHigh, red}))
