@@ -15,12 +15,12 @@ func TestAmbiguousBodiesAreRejected(t *testing.T) {
 	for name, tc := range map[string]struct {
 		path, body, code, field string
 	}{
-		"duplicate amount":         {"/api/v1/nodes/n1/deposits", `{"amount":5,"amount":7}`, "duplicate_field", "amount"},
-		"upper-case amount":        {"/api/v1/nodes/n1/deposits", `{"Amount":7}`, "unknown_field", "Amount"},
-		"both cases":               {"/api/v1/nodes/n1/deposits", `{"amount":5,"Amount":7}`, "unknown_field", "Amount"},
-		"duplicate type":           {"/api/v1/nodes/n1/events", `{"type":"heartbeat","type":"missed_block"}`, "duplicate_field", "type"},
-		"case-shadowed type":       {"/api/v1/nodes/n1/events", `{"type":"heartbeat","Type":"missed_block"}`, "unknown_field", "Type"},
-		"duplicate events array":   {"/api/v1/batch", `{"events":[{"node_id":"n1","type":"heartbeat"}],"events":[]}`, "duplicate_field", "events"},
+		"duplicate amount":       {"/api/v1/nodes/n1/deposits", `{"amount":5,"amount":7}`, "duplicate_field", "amount"},
+		"upper-case amount":      {"/api/v1/nodes/n1/deposits", `{"Amount":7}`, "unknown_field", "Amount"},
+		"both cases":             {"/api/v1/nodes/n1/deposits", `{"amount":5,"Amount":7}`, "unknown_field", "Amount"},
+		"duplicate type":         {"/api/v1/nodes/n1/events", `{"type":"heartbeat","type":"missed_block"}`, "duplicate_field", "type"},
+		"case-shadowed type":     {"/api/v1/nodes/n1/events", `{"type":"heartbeat","Type":"missed_block"}`, "unknown_field", "Type"},
+		"duplicate events array": {"/api/v1/batch", `{"events":[{"node_id":"n1","type":"heartbeat"}],"events":[]}`, "duplicate_field", "events"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			wantError(t, h.do(http.MethodPost, tc.path, tc.body), http.StatusBadRequest, tc.code, tc.field)
