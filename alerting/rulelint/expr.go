@@ -2,13 +2,13 @@ package rulelint
 
 import (
 	"fmt"
+	"github.com/cretoai/monitor/prometheus/promexpr"
 	"math"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/cretoai/monitor/service/catalog"
@@ -75,42 +75,6 @@ func (c *Config) resolve(name string) (series, error) {
 	return series{}, fmt.Errorf("metric %s is not in the catalog (service/catalog) nor a recording rule", name)
 }
 
-// selectorName is the metric name a selector selects, from its name or an
-// equality matcher on __name__.
-func selectorName(vs *parser.VectorSelector) string {
-	if vs.Name != "" {
-		return vs.Name
-	}
-	for _, m := range vs.LabelMatchers {
-		if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
-			return m.Value
-		}
-	}
-	return ""
-}
-
-// selectorsIn returns every vector selector below n.
-func selectorsIn(n parser.Node) []*parser.VectorSelector {
-	var out []*parser.VectorSelector
-	parser.Inspect(n, func(node parser.Node, _ []parser.Node) error {
-		if vs, ok := node.(*parser.VectorSelector); ok {
-			out = append(out, vs)
-		}
-		return nil
-	})
-	return out
-}
-
-func unparen(e parser.Expr) parser.Expr {
-	for {
-		p, ok := e.(*parser.ParenExpr)
-		if !ok {
-			return e
-		}
-		e = p.Expr
-	}
-}
-
 // parent returns the nearest ancestor in path that is not a parenthesis, and
 // the one above it.
 func parent(path []parser.Node) (p, grand parser.Node) {
@@ -125,30 +89,6 @@ func parent(path []parser.Node) (p, grand parser.Node) {
 		found = append(found, nil)
 	}
 	return found[0], found[1]
-}
-
-// guardedDenominator reports whether a division's right-hand side cannot be
-// zero: a non-zero constant, or a comparison filter such as "> 0" (which
-// drops zero samples, so the ratio has no sample instead of NaN or +Inf,
-// FAILURES.md R18).
-func guardedDenominator(e parser.Expr) bool {
-	switch d := unparen(e).(type) {
-	case *parser.NumberLiteral:
-		return d.Val != 0
-	case *parser.BinaryExpr:
-		return d.Op.IsComparisonOperator() && !d.ReturnBool
-	}
-	return false
-}
-
-// keepsLe reports whether an aggregation keeps the le label that
-// histogram_quantile needs (FAILURES.md R34).
-func keepsLe(e parser.Expr) bool {
-	agg, ok := unparen(e).(*parser.AggregateExpr)
-	if !ok {
-		return false
-	}
-	return slices.Contains(agg.Grouping, "le") != agg.Without
 }
 
 // rawCounterAllowed reports whether a counter selector with these ancestors
@@ -167,7 +107,7 @@ func rawCounterAllowed(vs *parser.VectorSelector, path []parser.Node) bool {
 		if n.Op != parser.LAND && n.Op != parser.LUNLESS {
 			return false
 		}
-		return slices.ContainsFunc(selectorsIn(n.RHS), func(s *parser.VectorSelector) bool { return s == vs })
+		return slices.ContainsFunc(promexpr.Selectors(n.RHS), func(s *parser.VectorSelector) bool { return s == vs })
 	}
 	return false
 }
@@ -193,7 +133,7 @@ func (c *Config) checkParsed(expr parser.Expr) []string {
 	parser.Inspect(expr, func(node parser.Node, path []parser.Node) error {
 		switch n := node.(type) {
 		case *parser.VectorSelector:
-			name := selectorName(n)
+			name := promexpr.SelectorName(n)
 			if name == "" {
 				add("selector %s names no metric", n)
 				return nil
@@ -216,8 +156,8 @@ func (c *Config) checkParsed(expr parser.Expr) []string {
 			}
 		case *parser.Call:
 			fn := n.Func.Name
-			for _, vs := range selectorsIn(n.Args) {
-				s, err := c.resolve(selectorName(vs))
+			for _, vs := range promexpr.Selectors(n.Args) {
+				s, err := c.resolve(promexpr.SelectorName(vs))
 				if err != nil {
 					continue // reported at the selector
 				}
@@ -232,11 +172,11 @@ func (c *Config) checkParsed(expr parser.Expr) []string {
 					add("%s() on %s, a counter series: use rate() or increase(), which handle resets", fn, s.name)
 				}
 			}
-			if fn == "histogram_quantile" && len(n.Args) == 2 && !keepsLe(n.Args[1]) {
+			if fn == "histogram_quantile" && len(n.Args) == 2 && !promexpr.KeepsLe(n.Args[1]) {
 				add("histogram_quantile() over an aggregation that does not keep le: use sum by (le) (rate(x_bucket[w]))")
 			}
 		case *parser.BinaryExpr:
-			if n.Op == parser.DIV && !guardedDenominator(n.RHS) {
+			if n.Op == parser.DIV && !promexpr.GuardedDenominator(n.RHS) {
 				add("division by %s, which can be 0: guard it so quiet periods give no sample, e.g. (... > 0)", n.RHS)
 			}
 		}

@@ -14,6 +14,7 @@ package rulelint
 
 import (
 	"fmt"
+	"github.com/cretoai/monitor/prometheus/promexpr"
 	"io"
 	"log/slog"
 	"os"
@@ -187,7 +188,7 @@ func (c *Config) checkRecord(r rulefmt.Rule) []string {
 // order its by() clause lists them. Only aggregations with by() say that
 // exactly; anything else is an error.
 func outputLabels(e parser.Expr) ([]string, error) {
-	switch n := unparen(e).(type) {
+	switch n := promexpr.Unparen(e).(type) {
 	case *parser.AggregateExpr:
 		if n.Without {
 			return nil, fmt.Errorf("aggregation %s uses without(): use by() so the level names the labels kept", n.Op)

@@ -3,6 +3,7 @@ package rulelint
 import (
 	"bytes"
 	"fmt"
+	"github.com/cretoai/monitor/prometheus/promexpr"
 	"os"
 	"path/filepath"
 	"slices"
@@ -84,8 +85,8 @@ func (c *Config) ruleInfos(ruleFiles []string) (alerts, records map[string]*rule
 			for _, r := range g.Rules {
 				info := &ruleInfo{file: f, forDur: time.Duration(r.For)}
 				if e, err := promParser.ParseExpr(r.Expr); err == nil {
-					for _, vs := range selectorsIn(e) {
-						if s, err := c.resolve(selectorName(vs)); err == nil && s.counterLike() && !slices.Contains(info.counters, s.name) {
+					for _, vs := range promexpr.Selectors(e) {
+						if s, err := c.resolve(promexpr.SelectorName(vs)); err == nil && s.counterLike() && !slices.Contains(info.counters, s.name) {
 							info.counters = append(info.counters, s.name)
 						}
 					}
@@ -310,15 +311,15 @@ func (c *Config) checkTestGroup(name string, g testGroup, evalInterval time.Dura
 			add("%s: promql_expr_test %q does not parse: %v", name, t.Expr, err)
 			continue
 		}
-		for _, vs := range selectorsIn(e) {
-			rec := selectorName(vs)
+		for _, vs := range promexpr.Selectors(e) {
+			rec := promexpr.SelectorName(vs)
 			if _, ok := records[rec]; !ok {
 				continue
 			}
 			cov[rec].exprTested = true
 			// No sample from the recorded series itself, not from an
 			// expression over it (such as "x < 0").
-			if _, bare := unparen(e).(*parser.VectorSelector); bare && len(t.ExpSamples) == 0 {
+			if _, bare := promexpr.Unparen(e).(*parser.VectorSelector); bare && len(t.ExpSamples) == 0 {
 				cov[rec].quietSample = true
 			}
 		}

@@ -11,6 +11,7 @@ package lint
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/cretoai/monitor/prometheus/promexpr"
 	"regexp"
 	"slices"
 	"strings"
@@ -262,7 +263,7 @@ func CheckExpr(expr string, instant bool, vars map[string]Variable, metrics Metr
 		case *parser.Call:
 			problems = append(problems, checkCall(n, metrics)...)
 		case *parser.BinaryExpr:
-			if n.Op == parser.DIV && !guardedDenominator(n.RHS) {
+			if n.Op == parser.DIV && !promexpr.GuardedDenominator(n.RHS) {
 				problems = append(problems, fmt.Sprintf("division by %s, which can be 0: guard it, e.g. (... > 0)", n.RHS))
 			}
 		}
@@ -273,7 +274,7 @@ func CheckExpr(expr string, instant bool, vars map[string]Variable, metrics Metr
 
 func checkSelector(vs *parser.VectorSelector, vars map[string]Variable, metrics Metrics) []string {
 	var problems []string
-	name := selectorName(vs)
+	name := promexpr.SelectorName(vs)
 	if name == "" {
 		problems = append(problems, fmt.Sprintf("selector %s names no metric", vs))
 	} else if _, err := metrics.resolve(name); err != nil {
@@ -323,8 +324,8 @@ func parentCall(path []parser.Node) string {
 func checkCall(call *parser.Call, metrics Metrics) []string {
 	var problems []string
 	fn := call.Func.Name
-	for _, vs := range selectorsIn(call.Args) {
-		counterLike, err := metrics.resolve(selectorName(vs))
+	for _, vs := range promexpr.Selectors(call.Args) {
+		counterLike, err := metrics.resolve(promexpr.SelectorName(vs))
 		if err != nil {
 			continue // reported at the selector
 		}
@@ -336,62 +337,12 @@ func checkCall(call *parser.Call, metrics Metrics) []string {
 		}
 	}
 	if fn == "histogram_quantile" && len(call.Args) == 2 {
-		agg, ok := unparen(call.Args[1]).(*parser.AggregateExpr)
+		agg, ok := promexpr.Unparen(call.Args[1]).(*parser.AggregateExpr)
 		if !ok || agg.Without || !slices.Contains(agg.Grouping, "le") {
 			problems = append(problems, "histogram_quantile() over an aggregation that does not keep le: use sum by (le) (rate(x_bucket[$__rate_interval])) (R34)")
 		}
 	}
 	return problems
-}
-
-// selectorName is the metric a selector selects, from its name or an
-// equality matcher on __name__.
-func selectorName(vs *parser.VectorSelector) string {
-	if vs.Name != "" {
-		return vs.Name
-	}
-	for _, m := range vs.LabelMatchers {
-		if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
-			return m.Value
-		}
-	}
-	return ""
-}
-
-func selectorsIn(n parser.Node) []*parser.VectorSelector {
-	var out []*parser.VectorSelector
-	parser.Inspect(n, func(node parser.Node, _ []parser.Node) error {
-		if vs, ok := node.(*parser.VectorSelector); ok {
-			out = append(out, vs)
-		}
-		return nil
-	})
-	return out
-}
-
-func unparen(e parser.Expr) parser.Expr {
-	for {
-		p, ok := e.(*parser.ParenExpr)
-		if !ok {
-			return e
-		}
-		e = p.Expr
-	}
-}
-
-// guardedDenominator reports whether a divisor cannot be 0: a non-zero
-// constant, a comparison filter such as "> 0" (no sample rather than NaN or
-// +Inf), or clamp_min.
-func guardedDenominator(e parser.Expr) bool {
-	switch d := unparen(e).(type) {
-	case *parser.NumberLiteral:
-		return d.Val != 0
-	case *parser.BinaryExpr:
-		return d.Op.IsComparisonOperator() && !d.ReturnBool
-	case *parser.Call:
-		return d.Func.Name == "clamp_min"
-	}
-	return false
 }
 
 // labelValuesQuery matches a variable query label_values(selector, label).

@@ -9,6 +9,7 @@ package docs
 import (
 	"context"
 	"fmt"
+	"github.com/cretoai/monitor/prometheus/promexpr"
 	"go/ast"
 	goparser "go/parser"
 	"go/token"
@@ -26,7 +27,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/cretoai/monitor/service/catalog"
@@ -133,57 +133,6 @@ func resolve(name string) (series, error) {
 	return series{}, fmt.Errorf("metric %s is not in the catalog", name)
 }
 
-// selectorName is the metric name a selector selects, from its name or an
-// equality matcher on __name__.
-func selectorName(vs *parser.VectorSelector) string {
-	if vs.Name != "" {
-		return vs.Name
-	}
-	for _, m := range vs.LabelMatchers {
-		if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
-			return m.Value
-		}
-	}
-	return ""
-}
-
-// selectorsIn returns every vector selector below n.
-func selectorsIn(n parser.Node) []*parser.VectorSelector {
-	var out []*parser.VectorSelector
-	parser.Inspect(n, func(node parser.Node, _ []parser.Node) error {
-		if vs, ok := node.(*parser.VectorSelector); ok {
-			out = append(out, vs)
-		}
-		return nil
-	})
-	return out
-}
-
-func unparen(e parser.Expr) parser.Expr {
-	for {
-		p, ok := e.(*parser.ParenExpr)
-		if !ok {
-			return e
-		}
-		e = p.Expr
-	}
-}
-
-// guardedDenominator reports whether a division's right-hand side cannot be
-// zero: a constant, a comparison filter such as "> 0" (which drops zero
-// samples, so the ratio has no sample instead of NaN or +Inf), or clamp_min.
-func guardedDenominator(e parser.Expr) bool {
-	switch d := unparen(e).(type) {
-	case *parser.NumberLiteral:
-		return d.Val != 0
-	case *parser.BinaryExpr:
-		return d.Op.IsComparisonOperator() && !d.ReturnBool
-	case *parser.Call:
-		return d.Func.Name == "clamp_min"
-	}
-	return false
-}
-
 var (
 	promParser = parser.NewParser(parser.Options{})
 	counterFns = map[string]bool{"rate": true, "irate": true, "increase": true}
@@ -203,7 +152,7 @@ func checkQuery(q string) []string {
 	parser.Inspect(expr, func(node parser.Node, _ []parser.Node) error {
 		switch n := node.(type) {
 		case *parser.VectorSelector:
-			name := selectorName(n)
+			name := promexpr.SelectorName(n)
 			if name == "" {
 				problems = append(problems, fmt.Sprintf("selector %s names no metric", n))
 			} else if _, err := resolve(name); err != nil {
@@ -211,8 +160,8 @@ func checkQuery(q string) []string {
 			}
 		case *parser.Call:
 			fn := n.Func.Name
-			for _, vs := range selectorsIn(n.Args) {
-				s, err := resolve(selectorName(vs))
+			for _, vs := range promexpr.Selectors(n.Args) {
+				s, err := resolve(promexpr.SelectorName(vs))
 				if err != nil {
 					continue // reported at the selector
 				}
@@ -224,13 +173,13 @@ func checkQuery(q string) []string {
 				}
 			}
 			if fn == "histogram_quantile" && len(n.Args) == 2 {
-				agg, ok := unparen(n.Args[1]).(*parser.AggregateExpr)
+				agg, ok := promexpr.Unparen(n.Args[1]).(*parser.AggregateExpr)
 				if !ok || agg.Without || !slices.Contains(agg.Grouping, "le") {
 					problems = append(problems, "histogram_quantile() over an aggregation that does not keep le: use sum by (le) (rate(x_bucket[w]))")
 				}
 			}
 		case *parser.BinaryExpr:
-			if n.Op == parser.DIV && !guardedDenominator(n.RHS) {
+			if n.Op == parser.DIV && !promexpr.GuardedDenominator(n.RHS) {
 				problems = append(problems, fmt.Sprintf("division by %s, which can be 0: guard it, e.g. (... > 0)", n.RHS))
 			}
 		}
@@ -438,8 +387,8 @@ func TestQueriesParseAndFitTheCatalog(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		for _, vs := range selectorsIn(expr) {
-			if s, err := resolve(selectorName(vs)); err == nil && s.metric.Group != "" {
+		for _, vs := range promexpr.Selectors(expr) {
+			if s, err := resolve(promexpr.SelectorName(vs)); err == nil && s.metric.Group != "" {
 				selected[s.metric.Group] = true
 			}
 		}
