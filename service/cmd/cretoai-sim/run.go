@@ -7,9 +7,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/cretoai/monitor/service/internal/envflag"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/cretoai/monitor/service/internal/simulator"
@@ -40,9 +40,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // EnvName is the environment variable of a flag: --no-payout-share is
 // CRETOAI_SIM_NO_PAYOUT_SHARE.
-func EnvName(flagName string) string {
-	return "CRETOAI_SIM_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
-}
+func EnvName(flagName string) string { return envflag.Name("CRETOAI_SIM", flagName) }
 
 // serviceTokenEnv is the service's own token variable, read when neither
 // --api-token nor CRETOAI_SIM_API_TOKEN is set, so one variable configures
@@ -90,33 +88,9 @@ func parse(args []string, getenv func(string) string, usageOut io.Writer) (optio
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "timeout of one request attempt (transient failures are retried for up to 30s)")
 	fs.StringVar(&logLevel, "log-level", logLevel, "log level: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
-	fs.Usage = func() {
-		fmt.Fprintf(usageOut, "Usage: cretoai-sim [flags]\n\nDrives a running CretoAI Monitor service through its HTTP API as a validator network.\nEvery flag can also be set by its environment variable (the flag wins).\n\n")
-		fs.VisitAll(func(f *flag.Flag) {
-			fmt.Fprintf(usageOut, "  --%s  (%s)\n    \t%s (default %q)\n", f.Name, EnvName(f.Name), f.Usage, f.DefValue)
-		})
-	}
-	if err := fs.Parse(args); err != nil {
+	fs.Usage = envflag.Usage(fs, usageOut, "CRETOAI_SIM", "Usage: cretoai-sim [flags]\n\nDrives a running CretoAI Monitor service through its HTTP API as a validator network.\nEvery flag can also be set by its environment variable (the flag wins).\n\n")
+	if err := envflag.Parse(fs, args, "CRETOAI_SIM", getenv); err != nil {
 		return options{}, err
-	}
-	if fs.NArg() > 0 {
-		return options{}, fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var envErr error
-	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] || envErr != nil {
-			return
-		}
-		if v := getenv(EnvName(f.Name)); v != "" {
-			if err := fs.Set(f.Name, v); err != nil {
-				envErr = fmt.Errorf("%s: %w", EnvName(f.Name), err)
-			}
-		}
-	})
-	if envErr != nil {
-		return options{}, envErr
 	}
 	if c.Token == "" {
 		c.Token = getenv(serviceTokenEnv)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cretoai/monitor/service/internal/envflag"
 	"github.com/cretoai/monitor/service/internal/jobs"
 	"github.com/cretoai/monitor/service/internal/ledger"
 	"github.com/cretoai/monitor/service/internal/reputation"
@@ -40,9 +41,7 @@ type Config struct {
 
 // EnvName is the environment variable of a flag: --max-nodes is
 // CRETOAI_MAX_NODES.
-func EnvName(flagName string) string {
-	return "CRETOAI_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
-}
+func EnvName(flagName string) string { return envflag.Name("CRETOAI", flagName) }
 
 // ErrHelp is returned when -h or --help was asked for; usage was printed.
 var ErrHelp = flag.ErrHelp
@@ -101,33 +100,9 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		return nil
 	})
 	fs.DurationVar(&c.ScoreSamplePeriod, "score-sample-period", time.Minute, "how often every node's score is sampled into the score distribution histogram")
-	fs.Usage = func() {
-		fmt.Fprintf(usageOut, "Usage: cretoai [flags]\n\nEvery flag can also be set by its environment variable (the flag wins).\n\n")
-		fs.VisitAll(func(f *flag.Flag) {
-			fmt.Fprintf(usageOut, "  --%s  (%s)\n    \t%s (default %q)\n", f.Name, EnvName(f.Name), f.Usage, f.DefValue)
-		})
-	}
-	if err := fs.Parse(args); err != nil {
+	fs.Usage = envflag.Usage(fs, usageOut, "CRETOAI", "Usage: cretoai [flags]\n\nEvery flag can also be set by its environment variable (the flag wins).\n\n")
+	if err := envflag.Parse(fs, args, "CRETOAI", getenv); err != nil {
 		return Config{}, err
-	}
-	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var envErr error
-	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] || envErr != nil {
-			return
-		}
-		if v := getenv(EnvName(f.Name)); v != "" {
-			if err := fs.Set(f.Name, v); err != nil {
-				envErr = fmt.Errorf("%s: %w", EnvName(f.Name), err)
-			}
-		}
-	})
-	if envErr != nil {
-		return Config{}, envErr
 	}
 
 	if err := c.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
