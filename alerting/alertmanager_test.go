@@ -200,7 +200,7 @@ var wantReceiver = map[string]string{
 	"NodeViolationRateHigh":        alerting.ReceiverDefault,
 	"DoubleSignDetected":           alerting.ReceiverCritical,
 	"NodeSilent":                   alerting.ReceiverDefault,
-	"StakeSlashed":                 alerting.ReceiverCritical,
+	"StakeSlashed":                 alerting.ReceiverDefault,
 	"BondedStakeDroppingFast":      alerting.ReceiverDefault,
 	"WithdrawalWave":               alerting.ReceiverDefault,
 	"RewardDistributionStalled":    alerting.ReceiverCritical,

@@ -196,7 +196,7 @@ func TestStack(t *testing.T) {
 			return err == nil && len(v) > 0, fmt.Sprint(v, err)
 		})
 		waitFor(t, "StakeSlashed at the sink", time.Minute, func() (bool, string) {
-			_, ok := findNotification(notifications(t, s), "critical", "firing", map[string]string{"alertname": "StakeSlashed"})
+			_, ok := findNotification(notifications(t, s), "default", "firing", map[string]string{"alertname": "StakeSlashed", "severity": "warning"})
 			return ok, "not yet"
 		})
 		waitFor(t, "the victim's warning inhibited, the bystander's not", time.Minute, func() (bool, string) {
@@ -206,7 +206,8 @@ func TestStack(t *testing.T) {
 			ok := ok1 && ok2 && v.Status.State == "suppressed" && len(v.Status.InhibitedBy) > 0 && b.Status.State == "active"
 			return ok, fmt.Sprintf("victim %+v, bystander %+v", v.Status, b.Status)
 		})
-		waitFor(t, "resolved DoubleSignDetected at the sink", 4*time.Minute, func() (bool, string) {
+		// The page lasts an hour (4 minutes at factor 15) after the double sign.
+		waitFor(t, "resolved DoubleSignDetected at the sink", 8*time.Minute, func() (bool, string) {
 			n, ok := findNotification(notifications(t, s), "critical", "resolved", map[string]string{"alertname": "DoubleSignDetected", "node_id": "e2e-victim"})
 			if ok && n.Message.Alerts[0].Fingerprint != page.Message.Alerts[0].Fingerprint {
 				return false, "resolved notification for another alert"
