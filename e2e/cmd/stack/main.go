@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,7 +25,7 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "stack:", err)
-		os.Exit(1)
+		os.Exit(2)
 	}
 }
 
@@ -36,7 +37,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sim := fs.Bool("simulator", true, "run the simulator against the service")
 	verbose := fs.Bool("v", false, "show every process's log")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %v (flags go before them)", fs.Args())
+	}
+	if *factor < 1 || *factor > 60 {
+		return fmt.Errorf("-factor must be in [1, 60], got %d (1 is real timing; beyond 60 the 15s scrape interval and the shortest rule windows collapse to one second)", *factor)
 	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "cretoai-stack-")
@@ -44,6 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		*dir = d
+		defer os.RemoveAll(d) // a directory we made is ours to remove
 	}
 	logs := io.Discard
 	if *verbose {

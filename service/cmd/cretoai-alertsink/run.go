@@ -22,7 +22,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs := flag.NewFlagSet("cretoai-alertsink", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("listen-addr", envOr(getenv, "CRETOAI_ALERTSINK_LISTEN_ADDR", ":8095"), "address to listen on (CRETOAI_ALERTSINK_LISTEN_ADDR)")
-	keep := fs.Int("keep", 1000, "notifications kept in memory for the page and the API")
+	keep := fs.Int("keep", 500, "notifications kept in memory for the page and the API (each at most 1 MiB)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil

@@ -67,8 +67,8 @@ type Notification struct {
 	key            string
 }
 
-// MaxBody bounds a webhook body.
-const MaxBody = 4 << 20
+// MaxBody bounds a webhook body; Alertmanager's notifications are a few KiB.
+const MaxBody = 1 << 20
 
 // Sink records notifications. The zero value is not usable; use New.
 type Sink struct {
@@ -185,6 +185,10 @@ func (s *Sink) webhook(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]string{"code": "invalid_json", "message": err.Error()}})
 		return
 	}
+	if len(m.Alerts) == 0 && m.TruncatedAlerts == 0 {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]string{"code": "no_alerts", "message": "a notification lists at least one alert"}})
+		return
+	}
 	if m.Version != "" && m.Version != "4" {
 		s.log.Warn("webhook payload of an unknown version; recording it anyway", "version", m.Version)
 	}
@@ -203,10 +207,13 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 <html><head><meta charset="utf-8"><meta http-equiv="refresh" content="10"><title>CretoAI alert sink</title>
 <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}.firing{color:#b00}.resolved{color:#070}</style></head>
 <body><h1>Alert notifications</h1><p>Newest first; refreshes every 10 s. JSON: <a href="/api/notifications">/api/notifications</a></p>
-<table><tr><th>#</th><th>received</th><th>path</th><th>status</th><th>alerts</th><th>labels</th><th>summary</th></tr>
-{{range .}}<tr><td>{{.Seq}}</td><td>{{ago .ReceivedAt}} ago</td><td>{{.Path}}</td><td class="{{.Message.Status}}">{{.Message.Status}}</td><td>{{itoa .TotalAlerts}}</td>
-<td>{{range $k, $v := .Message.CommonLabels}}{{$k}}={{$v}}<br>{{end}}</td><td>{{index .Message.CommonAnnotations "summary"}}</td></tr>
-{{else}}<tr><td colspan="7">No notifications yet.</td></tr>{{end}}</table></body></html>`))
+<table><tr><th>#</th><th>received</th><th>path</th><th>status</th><th>alerts</th><th>details</th></tr>
+{{range .}}<tr><td>{{.Seq}}</td><td>{{ago .ReceivedAt}} ago{{if gt .Deliveries 1}}<br>({{itoa .Deliveries}} deliveries){{end}}</td><td>{{.Path}}</td><td class="{{.Message.Status}}">{{.Message.Status}}</td><td>{{itoa .TotalAlerts}}</td>
+<td>{{range .Message.Alerts}}<p><b>{{index .Labels "alertname"}}</b> <span class="{{.Status}}">{{.Status}}</span>
+{{range $k, $v := .Labels}}{{if ne $k "alertname"}} {{$k}}={{$v}}{{end}}{{end}}<br>
+{{index .Annotations "summary"}} {{index .Annotations "description"}}
+{{with index .Annotations "runbook_url"}}<br><a href="{{.}}">runbook</a>{{end}}{{with index .Annotations "dashboard_url"}} · dashboard: {{.}}{{end}}</p>{{end}}</td></tr>
+{{else}}<tr><td colspan="6">No notifications yet.</td></tr>{{end}}</table></body></html>`))
 
 func (s *Sink) page(w http.ResponseWriter, r *http.Request) {
 	ns := s.Notifications("", "")

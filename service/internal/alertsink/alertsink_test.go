@@ -117,7 +117,7 @@ func TestPayloadEdgeCases(t *testing.T) {
 	if len(ns) != 1 || ns[0].TotalAlerts != 5 {
 		t.Fatalf("want 5 alerts (2 listed + 3 truncated), got %+v", ns)
 	}
-	for _, bad := range []string{"", "{", "[1,2]", `{"alerts":"x"}`} {
+	for _, bad := range []string{"", "{", "[1,2]", `{"alerts":"x"}`, `{}`, `null`, `{"status":"firing","alerts":[]}`} {
 		if code, v := postBody(t, srv.URL+"/webhook/default", bad); code != http.StatusBadRequest {
 			t.Errorf("%q: status %d, want 400 (%v)", bad, code, v)
 		}
@@ -133,7 +133,8 @@ func TestPageAndAPI(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), "DoubleSignDetected") {
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "DoubleSignDetected") ||
+		!strings.Contains(string(body), `href="https://example/runbooks.md#doublesigndetected"`) || !strings.Contains(string(body), "node_id=n1") {
 		t.Errorf("page: %d\n%s", resp.StatusCode, body)
 	}
 	resp, err = http.Get(srv.URL + "/api/notifications?status=firing")
