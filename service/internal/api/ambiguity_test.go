@@ -75,3 +75,16 @@ func TestHeadOnReads(t *testing.T) {
 		}
 	}
 }
+
+func TestMethodNotAllowedListsAllowed(t *testing.T) {
+	h := newHarness(t)
+	r := h.do(http.MethodPut, "/api/v1/summary", "")
+	wantError(t, r, http.StatusMethodNotAllowed, "method_not_allowed", "")
+	if got := r.header.Get("Allow"); got != "GET, HEAD" {
+		t.Errorf("Allow = %q, want %q", got, "GET, HEAD")
+	}
+	r = h.do(http.MethodPut, "/api/v1/nodes/n1", "")
+	if got := r.header.Get("Allow"); got != "GET, HEAD, PATCH, DELETE" {
+		t.Errorf("Allow = %q, want %q", got, "GET, HEAD, PATCH, DELETE")
+	}
+}

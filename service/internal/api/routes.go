@@ -47,7 +47,9 @@ func New(l *ledger.Ledger, log *slog.Logger, opts Options) http.Handler {
 	// of reaching the handler or a JSON 404.
 	r.SkipClean(true)
 	r.NotFoundHandler = instrument("unmatched", http.HandlerFunc(s.notFound))
-	r.MethodNotAllowedHandler = instrument("unmatched", http.HandlerFunc(s.methodNotAllowed))
+	r.MethodNotAllowedHandler = instrument("unmatched", http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		s.methodNotAllowed(w, req, allowedMethods(r, req))
+	}))
 	route := func(method, path string, h http.Handler) {
 		methods := []string{method}
 		if method == http.MethodGet {
