@@ -132,14 +132,9 @@ func (s *Server) listNodes(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getNode(w http.ResponseWriter, r *http.Request) {
-	id := nodeID(r)
-	n, ok := s.ledger.Node(id)
-	if !ok {
-		if !ledger.ValidNodeID(id) {
-			writeError(w, r, s.log, badRequest("invalid_node_id", "node_id", "node_id must be 1-%d characters of [A-Za-z0-9._:-]", ledger.MaxNodeIDLen))
-			return
-		}
-		writeError(w, r, s.log, &ledger.Error{Kind: ledger.KindNotFound, Code: "node_not_found", Field: "node_id", Message: "node " + strconv.Quote(id) + " is not registered"})
+	n, err := s.ledger.Get(nodeID(r))
+	if err != nil {
+		writeError(w, r, s.log, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, s.view(&n))

@@ -189,29 +189,16 @@ func (l *Ledger) Run(ctx context.Context) {
 		l.running.Store(false)
 		close(l.done)
 	}()
-	stop := func() {
-		l.submitMu.Lock()
-		l.stopped = true
-		l.submitMu.Unlock()
-		for {
-			select {
-			case o := <-l.ops:
-				l.process([]*op{o})
-			default:
-				return
-			}
-		}
-	}
 	group := make([]*op, 0, maxGroup)
 	for {
 		var first *op
 		select {
 		case first = <-l.ops:
 		case <-ctx.Done():
-			stop()
+			l.refuseAndSettle()
 			return
 		case <-l.quit:
-			stop()
+			l.refuseAndSettle()
 			return
 		}
 		group = append(group[:0], first)
@@ -244,7 +231,14 @@ func (l *Ledger) Close() {
 		<-l.done
 		return
 	}
-	// Run never started: refuse new operations and settle the queued ones.
+	// Run never started: settle the queued operations here.
+	l.refuseAndSettle()
+}
+
+// refuseAndSettle makes later submits fail with ErrClosed, then applies
+// the operations already queued. Once submitMu is held no submit is
+// half-way, so the queue cannot grow after it is emptied.
+func (l *Ledger) refuseAndSettle() {
 	l.submitMu.Lock()
 	l.stopped = true
 	l.submitMu.Unlock()

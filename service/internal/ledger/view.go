@@ -21,6 +21,19 @@ func (l *Ledger) Node(id string) (Node, bool) {
 	return n.clone(), true
 }
 
+// Get returns a copy of one node's committed state, or the *Error an
+// operation on it would give: invalid_node_id or node_not_found.
+func (l *Ledger) Get(id string) (Node, error) {
+	if err := checkNodeID(id); err != nil {
+		return Node{}, err
+	}
+	n, ok := l.Node(id)
+	if !ok {
+		return Node{}, notFound(id)
+	}
+	return n, nil
+}
+
 // Snapshot is a consistent copy of the whole book at one instant.
 type Snapshot struct {
 	At      time.Time
