@@ -8,7 +8,6 @@ package stack
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -256,12 +255,8 @@ func (s *Stack) stop(name string, sig syscall.Signal) error {
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		<-p.done
 	}
-	var ee *exec.ExitError
-	if sig == syscall.SIGTERM && p.err != nil && !errors.As(p.err, &ee) {
-		return p.err
-	}
 	if sig == syscall.SIGTERM && p.err != nil {
-		return fmt.Errorf("stack: %s exited with %v after SIGTERM", name, p.err)
+		return fmt.Errorf("stack: %s exited with %w after SIGTERM", name, p.err)
 	}
 	return nil
 }
